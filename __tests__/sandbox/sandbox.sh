@@ -60,6 +60,19 @@ start_dockerd() {
   die "dockerd $name did not start (log: $SB/$name.log)"
 }
 
+# stop_dockerd NAME: SIGTERM, wait up to 30 s, then SIGKILL: a daemon still shutting down must
+# not answer the next start_dockerd (it would be taken for the new one, then vanish).
+stop_dockerd() {
+  local pid=$SB/$1.pid p
+  alive "$pid" || return 0
+  log "stopping dockerd $1"
+  p=$(cat "$pid"); kill "$p" 2>/dev/null || true
+  for _ in $(seq 1 60); do kill -0 "$p" 2>/dev/null || return 0; sleep 0.5; done
+  log "dockerd $1 did not stop in 30 s: killing it"
+  kill -9 "$p" 2>/dev/null || true
+  for _ in $(seq 1 20); do kill -0 "$p" 2>/dev/null || return 0; sleep 0.25; done
+}
+
 setup_user() {
   getent group "$USER_NAME" >/dev/null || groupadd "$USER_NAME"
   id "$USER_NAME" >/dev/null 2>&1 || useradd -m -g "$USER_NAME" -s /bin/bash "$USER_NAME"
@@ -245,10 +258,7 @@ small_up() {
 # Back to an empty small host: stop its daemon, wipe the filesystem, start again.
 small_reset() {
   need_root
-  if alive "$SB/small.pid"; then
-    local p; p=$(cat "$SB/small.pid"); kill "$p" || true
-    for _ in $(seq 1 60); do kill -0 "$p" 2>/dev/null || break; sleep 0.5; done
-  fi
+  stop_dockerd small
   # A container that outlived its daemon (its shim still running) keeps an overlay mount busy:
   # kill what still runs under the small daemon's exec root and unmount what it left.
   pkill -9 -f -- "$SB/small-exec" || true
@@ -265,13 +275,7 @@ down() {
   if alive "$NGX/nginx.pid"; then kill "$(cat "$NGX/nginx.pid")" || true; fi
   for p in sshd small-sshd; do if alive "$SB/$p.pid"; then kill "$(cat "$SB/$p.pid")" || true; fi; done
   for p in bench-sshd; do if alive "$SB/$p.pid"; then kill "$(cat "$SB/$p.pid")" || true; fi; done
-  for name in remote builder small bench; do
-    if alive "$SB/$name.pid"; then
-      log "stopping dockerd $name"
-      local p; p=$(cat "$SB/$name.pid"); kill "$p" || true
-      for _ in $(seq 1 60); do kill -0 "$p" 2>/dev/null || break; sleep 0.5; done
-    fi
-  done
+  for name in remote builder small bench; do stop_dockerd "$name"; done
   if [ "${1:-}" = "--purge" ]; then
     # dockerd leaves its netns mounts (and the small host its loop mount) behind: unmount, then delete.
     unmount_under "$SB/"

@@ -10,7 +10,7 @@ import { parseKnownHosts } from '../src/config/known-hosts.js';
 import { formatBytes } from '../src/format.js';
 import { connectSsh } from '../src/host/ssh.js';
 import { hostChainIds, planLayers } from '../src/ship/plan.js';
-import { streamImage } from '../src/ship/step.js';
+import { hostLayers, streamImage } from '../src/ship/step.js';
 import { sandbox } from '../__tests__/harness/sandbox.js';
 import { appWorkspace } from '../__tests__/harness/workspace.js';
 
@@ -110,12 +110,8 @@ let lacked = 0;
 async function ours(method: 'ssh' | 'ssh-full'): Promise<void> {
   await removeFromHost(i2.Id);
   const t0 = Date.now();
-  const hostImages = method === 'ssh' ? await host.docker.listImages() : [];
-  const layers = await Promise.all(
-    hostImages.map(async (im) => ({
-      layers: (await host.docker.getImage(im.Id).inspect()).RootFS.Layers ?? [],
-    })),
-  );
+  // The ship step's own planning: the host's layers, then which of the image's it lacks.
+  const layers = method === 'ssh' ? await hostLayers(host.docker) : [];
   const plan = planLayers(i2.RootFS.Layers!, hostChainIds(layers));
   const r = await streamImage(
     builder,

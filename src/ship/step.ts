@@ -37,18 +37,22 @@ async function hostHasImage(docker: Docker, id: string): Promise<boolean> {
   }
 }
 
-/** RootFS diff IDs of every image on the host: what layers it has. */
-async function hostLayers(docker: Docker): Promise<Array<{ layers: string[] }>> {
+/**
+ * RootFS diff IDs of every image on the host: what layers it has. The inspects run side by side
+ * (the SSH agent caps how many channels are open at once): one round trip each would make
+ * planning grow with the number of images on the host.
+ */
+export async function hostLayers(docker: Docker): Promise<Array<{ layers: string[] }>> {
   const images = await docker.listImages({ all: false });
-  const out: Array<{ layers: string[] }> = [];
-  for (const i of images) {
-    const info = await docker
-      .getImage(i.Id)
-      .inspect()
-      .catch(() => undefined);
-    if (info?.RootFS?.Layers) out.push({ layers: info.RootFS.Layers });
-  }
-  return out;
+  const infos = await Promise.all(
+    images.map((i) =>
+      docker
+        .getImage(i.Id)
+        .inspect()
+        .catch(() => undefined),
+    ),
+  );
+  return infos.flatMap((info) => (info?.RootFS?.Layers ? [{ layers: info.RootFS.Layers }] : []));
 }
 
 async function tagOnHost(docker: Docker, id: string, refs: readonly string[]): Promise<void> {

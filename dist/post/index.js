@@ -99329,7 +99329,7 @@ async function releaseIfOurs(host, dir, nonce) {
 
 /***/ }),
 
-/***/ 294:
+/***/ 1623:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -99453,8 +99453,6 @@ function localHost() {
     };
 }
 
-// EXTERNAL MODULE: external "node:http"
-var external_node_http_ = __nccwpck_require__(7067);
 // EXTERNAL MODULE: ./node_modules/ssh2/lib/index.js
 var lib = __nccwpck_require__(5472);
 // EXTERNAL MODULE: ./lib/config/known-hosts.js
@@ -99494,18 +99492,15 @@ function substitute(argv, vars) {
     return argv.map((a) => a.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, k) => vars[k] ?? ''));
 }
 
-;// CONCATENATED MODULE: ./lib/host/ssh.js
-// One ssh2 connection per run, host key verified, reused for everything: the Docker API
-// (dockerode over `docker system dial-stdio` channels), host commands, SFTP and TCP forwarding.
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __nccwpck_require__(7067);
+;// CONCATENATED MODULE: ./lib/host/dial-stdio.js
+// dockerode's HTTP requests travel over `docker system dial-stdio` exec channels of the one SSH
+// connection, as docker-modem's ssh agent does, with a real cap on how many are open at once.
 
 
-
-
-
-
-
-
-// sshd's MaxSessions (default 10) caps exec/sftp channels per connection: stay well under it.
+// sshd's MaxSessions (default 10) caps the channels of one connection, and host commands, SFTP
+// and forwards need some too: stay well under it.
 const MAX_DOCKER_CHANNELS = 4;
 /** Give an exec channel the socket methods node's http client calls. */
 function asSocket(channel) {
@@ -99520,33 +99515,100 @@ function asSocket(channel) {
 class DialStdioAgent extends external_node_http_.Agent {
     conn;
     label;
+    max;
     /** Open API channels: destroyed with an error when the connection dies (see SshHost). */
     channels = new Set();
-    constructor(conn, label) {
-        super({ keepAlive: true, maxSockets: MAX_DOCKER_CHANNELS, maxFreeSockets: MAX_DOCKER_CHANNELS });
+    /** The most channels that were open or opening at once (for tests and debugging). */
+    peak = 0;
+    // node's agent counts a socket only once createConnection has handed it over, so with an
+    // asynchronous createConnection N requests issued together would open N channels and sshd
+    // would refuse the ones past MaxSessions. These slots count channels opening or open.
+    slots = 0;
+    waiting = [];
+    closed = false;
+    constructor(conn, label, max = MAX_DOCKER_CHANNELS) {
+        super({ keepAlive: true, maxSockets: max, maxFreeSockets: max });
         this.conn = conn;
         this.label = label;
+        this.max = max;
+    }
+    // A request waiting for a slot cannot be given an idle kept-alive channel (node hands those only
+    // to requests queued inside the agent), so while anyone waits a channel that comes free is
+    // closed instead of kept: that frees its slot.
+    keepSocketAlive(socket) {
+        return this.waiting.length === 0 && super.keepSocketAlive(socket) !== false;
+    }
+    destroy() {
+        this.closed = true;
+        for (const w of this.waiting.splice(0))
+            w(new HostError(`the SSH connection to ${this.label} closed`));
+        super.destroy();
+    }
+    acquire(cb) {
+        if (this.closed)
+            return cb(new HostError(`the SSH connection to ${this.label} closed`));
+        if (this.slots < this.max) {
+            this.slots++;
+            this.peak = Math.max(this.peak, this.slots);
+            return cb();
+        }
+        this.waiting.push((err) => {
+            if (err)
+                return cb(err);
+            this.slots++;
+            this.peak = Math.max(this.peak, this.slots);
+            cb();
+        });
+    }
+    release() {
+        this.slots--;
+        this.waiting.shift()?.();
     }
     createConnection(_options, cb) {
-        this.conn.exec('docker system dial-stdio', (err, channel) => {
-            if (err)
-                return cb(new HostError(`cannot open a Docker API channel on ${this.label}: ${err.message}`));
-            this.channels.add(channel);
-            channel.on('close', () => this.channels.delete(channel));
-            let stderr = '';
-            channel.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
-            channel.on('exit', (code) => {
-                if (code && code !== 0) {
-                    const why = stderr.trim() || `exit code ${code}`;
-                    channel.emit('error', new HostError(`'docker system dial-stdio' failed on ${this.label}: ${why}`));
-                    channel.close();
+        this.acquire((waitErr) => {
+            if (waitErr)
+                return cb(waitErr);
+            this.conn.exec('docker system dial-stdio', (err, channel) => {
+                if (err) {
+                    this.release();
+                    return cb(new HostError(`cannot open a Docker API channel on ${this.label}: ${err.message}`));
                 }
+                this.channels.add(channel);
+                let released = false;
+                channel.on('close', () => {
+                    this.channels.delete(channel);
+                    if (!released) {
+                        released = true;
+                        this.release();
+                    }
+                });
+                let stderr = '';
+                channel.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
+                channel.on('exit', (code) => {
+                    if (code && code !== 0) {
+                        const why = stderr.trim() || `exit code ${code}`;
+                        channel.emit('error', new HostError(`'docker system dial-stdio' failed on ${this.label}: ${why}`));
+                        channel.close();
+                    }
+                });
+                cb(null, asSocket(channel));
             });
-            cb(null, asSocket(channel));
         });
         return undefined;
     }
 }
+
+;// CONCATENATED MODULE: ./lib/host/ssh.js
+// One ssh2 connection per run, host key verified, reused for everything: the Docker API
+// (dockerode over `docker system dial-stdio` channels), host commands, SFTP and TCP forwarding.
+
+
+
+
+
+
+
+
 function hostKeyAlgorithms(types) {
     return types.flatMap((t) => (t === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [t]));
 }
@@ -99851,7 +99913,7 @@ __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependen
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4116);
 /* harmony import */ var _config_inputs_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6204);
 /* harmony import */ var _deploy_lock_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(1544);
-/* harmony import */ var _host_index_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(294);
+/* harmony import */ var _host_index_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(1623);
 /* harmony import */ var _log_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(7309);
 
 // The post step: runs after the job, even when main crashed or was killed. Releases the deploy

@@ -1,59 +1,17 @@
 // One ssh2 connection per run, host key verified, reused for everything: the Docker API
 // (dockerode over `docker system dial-stdio` channels), host commands, SFTP and TCP forwarding.
 import Docker from 'dockerode';
-import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
-import type { ClientChannel, SFTPWrapper } from 'ssh2';
+import type { SFTPWrapper } from 'ssh2';
 import { fingerprintOf, hostKeyName, hostKeyTypesFor, verifyHostKey } from '../config/known-hosts.js';
 import type { SshTarget } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { HostError, type Host, type RunOptions, type RunResult } from './host.js';
 import { commandString } from './run.js';
-
-// sshd's MaxSessions (default 10) caps exec/sftp channels per connection: stay well under it.
-const MAX_DOCKER_CHANNELS = 4;
-
-/** Give an exec channel the socket methods node's http client calls. */
-function asSocket(channel: ClientChannel): Duplex {
-  const s = channel as unknown as Duplex & Record<string, unknown>;
-  for (const m of ['setKeepAlive', 'setNoDelay', 'ref', 'unref'])
-    if (typeof s[m] !== 'function') s[m] = () => s;
-  if (typeof s.setTimeout !== 'function') s.setTimeout = () => s;
-  return s;
-}
-
-class DialStdioAgent extends http.Agent {
-  /** Open API channels: destroyed with an error when the connection dies (see SshHost). */
-  readonly channels = new Set<ClientChannel>();
-
-  constructor(
-    private readonly conn: ssh2.Client,
-    private readonly label: string,
-  ) {
-    super({ keepAlive: true, maxSockets: MAX_DOCKER_CHANNELS, maxFreeSockets: MAX_DOCKER_CHANNELS });
-  }
-  override createConnection(_options: unknown, cb: (err: Error | null, socket?: Duplex) => void): undefined {
-    this.conn.exec('docker system dial-stdio', (err, channel) => {
-      if (err) return cb(new HostError(`cannot open a Docker API channel on ${this.label}: ${err.message}`));
-      this.channels.add(channel);
-      channel.on('close', () => this.channels.delete(channel));
-      let stderr = '';
-      channel.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
-      channel.on('exit', (code: number | null) => {
-        if (code && code !== 0) {
-          const why = stderr.trim() || `exit code ${code}`;
-          channel.emit('error', new HostError(`'docker system dial-stdio' failed on ${this.label}: ${why}`));
-          channel.close();
-        }
-      });
-      cb(null, asSocket(channel));
-    });
-    return undefined;
-  }
-}
+import { DialStdioAgent } from './dial-stdio.js';
 
 function hostKeyAlgorithms(types: string[]): string[] {
   return types.flatMap((t) => (t === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [t]));

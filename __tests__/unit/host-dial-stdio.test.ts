@@ -95,9 +95,20 @@ describe('DialStdioAgent', () => {
   });
 
   test('a refused channel fails only its own request and frees its slot', async () => {
-    const conn = opener(0);
-    const agent = new DialStdioAgent(conn, 'test@host', 4);
-    await expect(get(agent, '/x')).rejects.toThrow(/cannot open a Docker API channel on test@host/);
+    const conn = opener();
+    const agent = new DialStdioAgent(conn, 'test@host', 2);
+    // The first two channel opens are refused: both slots must come back for the next request.
+    const exec = conn.exec.bind(conn);
+    let refuse = 2;
+    conn.exec = (cmd, cb) => {
+      if (refuse-- > 0)
+        return setImmediate(() => cb(new Error('(SSH) Channel open failure'), undefined as never));
+      return exec(cmd, cb);
+    };
+    const refused = await Promise.all(['/x', '/y'].map((p) => get(agent, p).catch((e: Error) => e.message)));
+    for (const r of refused) expect(r).toMatch(/cannot open a Docker API channel on test@host/);
+    const noSlot = new Promise((r) => setTimeout(() => r('no slot came back within 2 s'), 2000).unref());
+    await expect(Promise.race([get(agent, '/after'), noSlot])).resolves.toBe('/after');
     agent.destroy();
   });
 

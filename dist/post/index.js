@@ -99547,22 +99547,19 @@ class DialStdioAgent extends external_node_http_.Agent {
     acquire(cb) {
         if (this.closed)
             return cb(new HostError(`the SSH connection to ${this.label} closed`));
-        if (this.slots < this.max) {
-            this.slots++;
-            this.peak = Math.max(this.peak, this.slots);
-            return cb();
-        }
-        this.waiting.push((err) => {
-            if (err)
-                return cb(err);
-            this.slots++;
-            this.peak = Math.max(this.peak, this.slots);
-            cb();
-        });
+        if (this.slots >= this.max)
+            return void this.waiting.push(cb);
+        this.slots++;
+        this.peak = Math.max(this.peak, this.slots);
+        cb();
     }
+    /** A freed slot passes straight to the next waiter, if any. */
     release() {
-        this.slots--;
-        this.waiting.shift()?.();
+        const next = this.waiting.shift();
+        if (next)
+            next();
+        else
+            this.slots--;
     }
     createConnection(_options, cb) {
         this.acquire((waitErr) => {

@@ -58,22 +58,17 @@ export class DialStdioAgent extends http.Agent {
 
   private acquire(cb: (err?: Error) => void): void {
     if (this.closed) return cb(new HostError(`the SSH connection to ${this.label} closed`));
-    if (this.slots < this.max) {
-      this.slots++;
-      this.peak = Math.max(this.peak, this.slots);
-      return cb();
-    }
-    this.waiting.push((err) => {
-      if (err) return cb(err);
-      this.slots++;
-      this.peak = Math.max(this.peak, this.slots);
-      cb();
-    });
+    if (this.slots >= this.max) return void this.waiting.push(cb);
+    this.slots++;
+    this.peak = Math.max(this.peak, this.slots);
+    cb();
   }
 
+  /** A freed slot passes straight to the next waiter, if any. */
   private release(): void {
-    this.slots--;
-    this.waiting.shift()?.();
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.slots--;
   }
 
   override createConnection(_options: unknown, cb: (err: Error | null, socket?: Duplex) => void): undefined {

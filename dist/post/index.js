@@ -99772,17 +99772,25 @@ class SshHost {
     }
     async mkdirExclusive(path) {
         const s = await this.sftp();
-        await new Promise((resolve, reject) => s.mkdir(path, (err) => {
-            if (!err)
-                return resolve();
-            // SFTP v3 reports an existing directory as a generic FAILURE (4): tell it apart with stat.
-            s.stat(path, (statErr) => {
-                const e = new HostError(statErr ? `cannot create ${path} on ${this.label}: ${err.message}` : `${path} exists`);
-                if (!statErr)
-                    e.code = 'EEXIST';
-                reject(e);
-            });
-        }));
+        // A directory that is gone again when stat looks was removed in between (a lock holder
+        // releasing it): try the mkdir again rather than report a failure.
+        for (let attempt = 1;; attempt++) {
+            const gone = await new Promise((resolve, reject) => s.mkdir(path, (err) => {
+                if (!err)
+                    return resolve(false);
+                // SFTP v3 reports an existing directory as a generic FAILURE (4): tell it apart with stat.
+                s.stat(path, (statErr) => {
+                    if (statErr?.code === 2 && attempt < 3)
+                        return resolve(true);
+                    const e = new HostError(statErr ? `cannot create ${path} on ${this.label}: ${err.message}` : `${path} exists`);
+                    if (!statErr)
+                        e.code = 'EEXIST';
+                    reject(e);
+                });
+            }));
+            if (!gone)
+                return;
+        }
     }
     async mkdirp(path) {
         const s = await this.sftp();

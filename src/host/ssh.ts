@@ -218,19 +218,25 @@ class SshHost implements Host {
 
   async mkdirExclusive(path: string): Promise<void> {
     const s = await this.sftp();
-    await new Promise<void>((resolve, reject) =>
-      s.mkdir(path, (err) => {
-        if (!err) return resolve();
-        // SFTP v3 reports an existing directory as a generic FAILURE (4): tell it apart with stat.
-        s.stat(path, (statErr) => {
-          const e = new HostError(
-            statErr ? `cannot create ${path} on ${this.label}: ${err.message}` : `${path} exists`,
-          );
-          if (!statErr) (e as unknown as { code: string }).code = 'EEXIST';
-          reject(e);
-        });
-      }),
-    );
+    // A directory that is gone again when stat looks was removed in between (a lock holder
+    // releasing it): try the mkdir again rather than report a failure.
+    for (let attempt = 1; ; attempt++) {
+      const gone = await new Promise<boolean>((resolve, reject) =>
+        s.mkdir(path, (err) => {
+          if (!err) return resolve(false);
+          // SFTP v3 reports an existing directory as a generic FAILURE (4): tell it apart with stat.
+          s.stat(path, (statErr: (Error & { code?: number }) | undefined) => {
+            if (statErr?.code === 2 && attempt < 3) return resolve(true);
+            const e = new HostError(
+              statErr ? `cannot create ${path} on ${this.label}: ${err.message}` : `${path} exists`,
+            );
+            if (!statErr) (e as unknown as { code: string }).code = 'EEXIST';
+            reject(e);
+          });
+        }),
+      );
+      if (!gone) return;
+    }
   }
 
   async mkdirp(path: string): Promise<void> {
